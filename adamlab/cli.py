@@ -1,0 +1,120 @@
+"""The `adamlab` command: `adamlab race ...`, `adamlab bench ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from adamlab import problems
+from adamlab.run import PRESET_NAMES
+
+DEFAULT_RACERS = "sgd,momentum,adagrad,rmsprop,adam,amsgrad,nadam"
+
+
+def _names(text: str, valid: Sequence[str], what: str) -> list[str]:
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in valid]
+    if unknown or not names:
+        raise SystemExit(
+            f"adamlab: error: unknown {what} {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"valid {what}s: {', '.join(valid)}"
+        )
+    return names
+
+
+def _lrs(text: str | None, racers: Sequence[str]) -> dict[str, float]:
+    """--lr adam=0.1,sgd=1e-3 -> {"adam": 0.1, "sgd": 0.001}."""
+    out: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in racers:
+            raise SystemExit(f"adamlab: error: --lr takes NAME=VALUE pairs for the racing optimizers; got {item!r}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise SystemExit(f"adamlab: error: --lr {name}: {value!r} is not a number") from None
+    return out
+
+
+def race(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from adamlab.plots import race as race_figure
+    from adamlab.run import preset, run
+
+    problem_names = sorted(problems.PROBLEMS)
+    if args.problem not in problems.PROBLEMS:
+        raise SystemExit(
+            f"adamlab: error: unknown problem {args.problem!r}; valid problems: {', '.join(problem_names)}"
+        )
+    racers = _names(args.optimizers, PRESET_NAMES, "optimizer")
+    lrs = _lrs(args.lr, racers)
+    if args.steps < 1:
+        raise SystemExit(f"adamlab: error: --steps must be at least 1, got {args.steps}")
+    problem = problems.get(args.problem)
+    try:
+        trajectories = [run(preset(name, lrs.get(name)), problem, args.steps, seed=args.seed) for name in racers]
+    except ValueError as err:
+        raise SystemExit(f"adamlab: error: {err}") from None
+    fig = race_figure(trajectories)
+    fig.savefig(args.out, dpi=args.dpi)
+    print(f"wrote {args.out}")
+    for name, traj in zip(racers, trajectories, strict=True):
+        status = f"diverged at step {int(traj.diverged_at)}" if traj.diverged else f"f - f* = {float(traj.gap[-1]):.3g}"
+        print(f"  {name:<9} {status}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adamlab", description="adamlab: the optimizers of deep learning, step by step."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "race",
+        help="race optimizers on a test problem and draw their paths and loss curves",
+        description="Race optimizers on a test problem: paths on the contour plot beside the loss curves.",
+    )
+    p.add_argument(
+        "--problem",
+        default="rosenbrock",
+        help=f"test problem, one of: {', '.join(sorted(problems.PROBLEMS))} (default: rosenbrock)",
+    )
+    p.add_argument(
+        "--optimizers",
+        default=DEFAULT_RACERS,
+        help=f"comma-separated racers, from: {', '.join(PRESET_NAMES)} (default: {DEFAULT_RACERS})",
+    )
+    p.add_argument("--steps", type=int, default=300, help="number of steps (default: 300)")
+    p.add_argument(
+        "--lr", default=None, metavar="NAME=VALUE,...", help="learning rates to override, e.g. adam=0.1,sgd=0.002"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for stochastic problems (default: 0)")
+    p.add_argument("--out", default="race.png", help="picture to write, PNG/SVG/PDF by extension (default: race.png)")
+    p.add_argument("--dpi", type=int, default=110, help="resolution of a PNG (default: 110)")
+    p.set_defaults(func=race)
+
+    b = sub.add_parser(
+        "bench",
+        help="benchmarks: adamlab.torch step time against torch.optim (see `adamlab bench --help`)",
+        add_help=False,
+    )
+    b.set_defaults(func=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        from adamlab import bench
+
+        return bench.main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -8,6 +8,7 @@ TORCH_PIP_ARGS ?=
 JUPYTER_ARGS ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
+TEST_PATHS := tests $(wildcard notebooks solutions exercises)
 
 .PHONY: lab test env clean lint
 
@@ -27,7 +28,7 @@ lab: env
 # Exit code 5 (nothing collected, e.g. a -k selection that matches nothing) is reported, not failed.
 test: env
 	@rc=0; MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax --nbval-current-env \
-		tests notebooks solutions exercises $(PYTEST_ARGS) || rc=$$?; \
+		$(TEST_PATHS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit code 5)"; exit 0; fi; exit $$rc
 
 lint: env

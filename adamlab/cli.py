@@ -70,6 +70,26 @@ def race(args: argparse.Namespace) -> int:
     return 0
 
 
+def grade(args: argparse.Namespace) -> int:
+    from adamlab.grading.grader import grade as grade_class
+
+    if args.timeout <= 0 or args.jobs < 1:
+        raise SystemExit("adamlab: error: --timeout must be positive and --jobs at least 1")
+    try:
+        rows = grade_class(args.submissions, args.out, timeout=args.timeout, jobs=args.jobs)
+    except FileNotFoundError as err:
+        raise SystemExit(f"adamlab: error: {err}") from None
+    students = len({r.student for r in rows})
+    print(f"wrote {args.out} ({len(rows)} rows, {students} students) and the feedback files beside it")
+    return 0
+
+
+def assign(args: argparse.Namespace) -> int:
+    from adamlab.grading.assign import assign as write_exercises
+
+    return write_exercises(args.source, args.dest, check=args.check, force=args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="adamlab", description="adamlab: the optimizers of deep learning, step by step."
@@ -100,6 +120,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="race.png", help="picture to write, PNG/SVG/PDF by extension (default: race.png)")
     p.add_argument("--dpi", type=int, default=110, help="resolution of a PNG (default: 110)")
     p.set_defaults(func=race)
+
+    g = sub.add_parser(
+        "grade",
+        help="grade a class: SUBMISSIONS/<student>/<notebook>.ipynb -> grades.csv and feedback files",
+        description="Grade every SUBMISSIONS/<student>/<notebook>.ipynb, each notebook in its own kernel with a "
+        "time limit. Writes a CSV (student, notebook, exercise, points, max_points, feedback) and one feedback "
+        "file per student. Interrupted? Run the same command again: graded notebooks are kept in a journal.",
+    )
+    g.add_argument("submissions", help="folder with one sub-folder per student")
+    g.add_argument("--out", default="grades.csv", help="CSV to write (default: grades.csv)")
+    g.add_argument("--timeout", type=float, default=120.0, help="seconds per notebook (default: 120)")
+    g.add_argument("--jobs", type=int, default=1, help="notebooks graded in parallel (default: 1)")
+    g.set_defaults(func=grade)
+
+    a = sub.add_parser(
+        "assign",
+        help="write exercises/ from solutions/ (solution regions replaced by stubs)",
+        description="Write the exercise notebooks from the solution notebooks: every ### BEGIN SOLUTION / "
+        "### END SOLUTION region becomes a stub, outputs are cleared.",
+    )
+    a.add_argument("--source", default="solutions", help="solution notebooks (default: solutions)")
+    a.add_argument("--dest", default="exercises", help="where the exercises go (default: exercises)")
+    a.add_argument("--check", action="store_true", help="write nothing; fail if dest is out of date")
+    a.add_argument("--force", action="store_true", help="replace exercise files that differ (keeping .bak)")
+    a.set_defaults(func=assign)
 
     b = sub.add_parser(
         "bench",

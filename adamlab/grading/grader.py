@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -64,7 +65,10 @@ def _rows(student: str, notebook: str, results: dict[str, list[CaseResult]], not
     rows = []
     for item in NOTEBOOKS[notebook]:
         res = results[item.name]
-        lines = [("pass " if r.passed else "FAIL ") + r.label + ("" if r.passed else f": {r.message}") for r in res]
+        if len(res) > 1 and len({r.message for r in res}) == 1 and not res[0].passed:
+            lines = [f"FAIL all {len(res)} cases: {res[0].message}"]
+        else:
+            lines = [("pass " if r.passed else "FAIL ") + r.label + ("" if r.passed else f": {r.message}") for r in res]
         feedback = "; ".join(lines + [n for n in notes if n])
         rows.append(Row(student, notebook, item.name, sum(r.points for r in res), item.points, feedback))
     return rows
@@ -121,7 +125,7 @@ def _run_notebook(path: Path, items: list[Item], timeout: float) -> tuple[dict[s
     km = KernelManager(kernel_name="python3")
     deadline = time.monotonic() + timeout
     try:
-        km.start_kernel(cwd=str(work), env=env)
+        km.start_kernel(cwd=str(work), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=max(5.0, min(60.0, deadline - time.monotonic())))

@@ -107,6 +107,18 @@ def _execute(kc: Any, code: str, deadline: float) -> tuple[str, int]:
             return status, printed
 
 
+def _wait_idle(kc: Any, deadline: float) -> bool:
+    """Drain messages until the kernel reports idle (after an interrupt), or the deadline passes."""
+    while time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=0.5)
+        except queue.Empty:
+            continue
+        if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+            return True
+    return False
+
+
 def _run_notebook(path: Path, items: list[Item], timeout: float) -> tuple[dict[str, Any], list[str]]:
     """Execute a submission and its collectors in a fresh kernel. Returns (collected, notes)."""
     import nbformat
@@ -124,6 +136,7 @@ def _run_notebook(path: Path, items: list[Item], timeout: float) -> tuple[dict[s
     env.update(MPLBACKEND="Agg", HOME=str(work), PYTHONHASHSEED="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
     km = KernelManager(kernel_name="python3")
     deadline = time.monotonic() + timeout
+    kc = None
     try:
         km.start_kernel(cwd=str(work), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kc = km.client()
@@ -135,6 +148,8 @@ def _run_notebook(path: Path, items: list[Item], timeout: float) -> tuple[dict[s
             printed += n
             if status == "timeout":
                 notes.append(f"stopped at cell {i}: the notebook ran past the {timeout:g} s limit")
+                km.interrupt_kernel()  # end the runaway cell so the answers defined so far can be collected
+                _wait_idle(kc, time.monotonic() + 10)
                 break
             if status != "ok":
                 notes.append(f"cell {i} raised ({status[7:]})")
@@ -155,6 +170,8 @@ def _run_notebook(path: Path, items: list[Item], timeout: float) -> tuple[dict[s
         return collected, notes
     finally:
         try:
+            if kc is not None:
+                kc.stop_channels()
             km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - a kernel that is already gone is fine
             pass
@@ -241,7 +258,11 @@ def _read_journal(path: Path) -> dict[tuple[str, str], dict]:
     done: dict[tuple[str, str], dict] = {}
     if not path.exists():
         return done
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text = path.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):  # cut short by an interruption: end the line before appending
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("\n")
+    for line in text.splitlines():
         try:
             entry = json.loads(line)
             done[(entry["student"], entry["notebook"])] = entry

@@ -339,7 +339,11 @@ def _write_outputs(out: Path, rows: list[Row], ignored: dict[str, list[str]]) ->
         lines = [f"# Feedback for {student}", "", f"Total: {total:g} / {best} points", ""]
         for notebook in dict.fromkeys(r.notebook for r in mine):
             lines += [f"## {notebook}", ""]
-            for r in (r for r in mine if r.notebook == notebook):
+            rows_nb = [r for r in mine if r.notebook == notebook]
+            if all(r.feedback.endswith("not found)") for r in rows_nb):
+                lines += [f"Not submitted: 0/{sum(r.max_points for r in rows_nb)} points.", ""]
+                continue
+            for r in rows_nb:
                 lines.append(f"- **{ITEMS[r.exercise].title}** ({r.exercise}): {r.points:g}/{r.max_points}")
                 lines += [f"  - {part}" for part in r.feedback.split("; ") if part]
             lines.append("")

@@ -449,7 +449,7 @@ def _judge_step(item: Item, case: Case, out: dict[str, Any]) -> CaseResult:
         step = _first_bad_step(out[q], ref[q], case.rtol)
         right = [k for k in order if k != q and _close(out[k], ref[k], case.rtol)]
         lead = (
-            f"{' and '.join(right)} {'match' if len(right) > 1 else 'matches'}, {q} does not"
+            f"{_listing(right)} {'match' if len(right) > 1 else 'matches'}, {q} does not"
             if right
             else f"{q} is wrong"
         )
@@ -464,6 +464,10 @@ def _judge_step(item: Item, case: Case, out: dict[str, Any]) -> CaseResult:
             0,
         )
     return CaseResult(case.label, True, "matches", 1)
+
+
+def _listing(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _first_bad_step(a: np.ndarray, b: np.ndarray, rtol: float) -> int:

@@ -139,6 +139,12 @@ def _leads_with(shape: tuple[int, ...], batch: tuple[int, ...]) -> bool:
         return False
 
 
+def _zeros(x: np.ndarray) -> np.ndarray:
+    """A zero buffer shaped like x, in x's float dtype (float64 for integer x)."""
+    x = np.asarray(x)
+    return np.zeros(x.shape, dtype=x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64)
+
+
 def _sqrt(a: Any) -> Any:
     """Square root that keeps a Python float a Python float (np.sqrt would make it float64 and upcast x)."""
     return math.sqrt(a) if isinstance(a, float) else np.sqrt(a)
@@ -197,8 +203,7 @@ class SGD(Optimizer):
             )
 
     def init(self, x: np.ndarray) -> SGDState:
-        x = np.asarray(x)
-        return SGDState(t=0, b=np.zeros_like(x, dtype=_float(x)) if _any_nonzero(self.momentum) else None)
+        return SGDState(t=0, b=_zeros(x) if _any_nonzero(self.momentum) else None)
 
     def step(self, x: np.ndarray, grad: np.ndarray, state: SGDState) -> tuple[np.ndarray, SGDState]:
         x, g = self._prepare(x, grad)
@@ -211,15 +216,6 @@ class SGD(Optimizer):
             b = g if t == 1 else mu * b + (1 - tau) * g
             g = g + mu * b if self.nesterov else b
         return x - lr * g, SGDState(t, b)
-
-
-def _float(x: np.ndarray) -> np.dtype:
-    return x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float64)
-
-
-def _zeros(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x)
-    return np.zeros(x.shape, dtype=_float(x))
 
 
 # --------------------------------------------------------------------------------------------------------------

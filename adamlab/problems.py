@@ -159,7 +159,7 @@ def quadratic(kappa: float = 10.0, angle: float = 30.0) -> Problem:
     return Problem(
         name="quadratic",
         title=f"Ill-conditioned quadratic (κ = {kappa:g}, rotated {angle:g}°)",
-        formula=r"f(x) = \tfrac12 x^\top A x,\quad A = R_\theta \operatorname{diag}(1, \kappa) R_\theta^\top",
+        formula=r"f(x) = \frac{1}{2} x^\top A x,\quad A = R_\theta\, \mathrm{diag}(1, \kappa)\, R_\theta^\top",
         f=f,
         grad=grad,
         # Both eigen-directions are present at x0, so gradient descent with a large step zig-zags across
@@ -259,7 +259,7 @@ def saddle() -> Problem:
     return Problem(
         name="saddle",
         title="Escaping a saddle point",
-        formula=r"f(x, y) = \tfrac12 x^2 + \tfrac14 y^4 - \tfrac12 y^2",
+        formula=r"f(x, y) = \frac{1}{2} x^2 + \frac{1}{4} y^4 - \frac{1}{2} y^2",
         f=f,
         grad=grad,
         # Just off the saddle's stable manifold (the x-axis): gradient descent first slides to the saddle,
@@ -325,7 +325,7 @@ def noisy_quadratic(kappa: float = 10.0, sigma: float = 1.0, angle: float = 0.0)
     return Problem(
         name="noisy_quadratic",
         title=f"Noisy quadratic (κ = {kappa:g}, σ = {sigma:g})",
-        formula=r"f(x) = \tfrac12 x^\top A x,\quad \hat g = A x + \sigma \xi,\ \xi \sim \mathcal N(0, I)",
+        formula=r"f(x) = \frac{1}{2} x^\top A x,\quad \hat g = A x + \sigma \xi,\ \xi \sim \mathcal{N}(0, I)",
         f=f,
         grad=grad,
         x0=np.array([-4.0, 3.0]),
@@ -492,7 +492,7 @@ def logistic_regression(l2: float = 1e-2, batch_size: int = 32, seed: int = 0) -
     return Problem(
         name="logistic_regression",
         title=f"Logistic regression on breast cancer (λ = {l2:g}, batch {batch_size})",
-        formula=r"f(w) = \frac1n \sum_{i=1}^n \left[\log(1 + e^{a_i^\top w}) - y_i a_i^\top w\right]"
+        formula=r"f(w) = \frac{1}{n} \sum_{i=1}^n \left[\log(1 + e^{a_i^\top w}) - y_i a_i^\top w\right]"
         r" + \frac{\lambda}{2}\|w\|^2",
         f=f,
         grad=grad,
@@ -575,8 +575,7 @@ def reddi(C: float = 3.0) -> Problem:
     return _online_problem(
         name="reddi",
         title=f"Reddi et al.'s counterexample to Adam (C = {C:g})",
-        formula=rf"f_t(x) = \begin{{cases}} {C:g}\,x & t \bmod 3 = 1 \\ -x & \text{{otherwise}} \end{{cases}}"
-        r",\quad x \in [-1, 1]",
+        formula=rf"f_t(x) = {C:g}\,x\ \mathrm{{if}}\ t\ \mathrm{{mod}}\ 3 = 1,\ \mathrm{{else}}\ -x,\quad x \in [-1, 1]",
         big=float(C),
         small=1.0,
         period=3,
@@ -594,8 +593,7 @@ def reddi_section5() -> Problem:
     return _online_problem(
         name="reddi_section5",
         title="Reddi et al.'s synthetic experiment (§5)",
-        formula=r"f_t(x) = \begin{cases} 1010\,x & t \bmod 101 = 1 \\ -10\,x & \text{otherwise} \end{cases},"
-        r"\quad x \in [-1, 1]",
+        formula=r"f_t(x) = 1010\,x\ \mathrm{if}\ t\ \mathrm{mod}\ 101 = 1,\ \mathrm{else}\ -10\,x,\quad x \in [-1, 1]",
         big=1010.0,
         small=10.0,
         period=101,

@@ -283,3 +283,11 @@ def test_problem_is_frozen():
     with pytest.raises(AttributeError):
         p.x0 = np.zeros(2)
     assert "beale" in repr(p) and "<function" not in repr(p)  # the repr shows data, not closures
+
+
+@pytest.mark.parametrize("name", sorted(problems.PROBLEMS))
+def test_formula_draws_in_matplotlib_mathtext(name):
+    """Figure titles show the formula (adamlab.plots.race): it must be LaTeX that matplotlib can parse."""
+    from matplotlib.mathtext import MathTextParser
+
+    MathTextParser("agg").parse(f"${problems.get(name).formula}$")

@@ -138,3 +138,175 @@ def race(trajectories: Sequence[Trajectory], *, title: str | None = None) -> Fig
     right.legend(handles, labels, loc="upper right", fontsize=9, framealpha=0.9)
     fig.suptitle(title or f"{problem.title}: {trajectories[0].steps} steps", fontsize=13)
     return fig
+
+
+# --- Part 1: effective learning rates of the adaptive methods (notebooks 03-04) ---
+
+__all__ += ["effective_lr", "effective_lr_curve"]
+
+
+def effective_lr(traj: Trajectory) -> np.ndarray:
+    r"""The per-coordinate step size each step applied to its gradient: :math:`\theta_t = \theta_{t-1} - \eta_t g_t`.
+
+    SGD: :math:`\eta_t = \gamma` (momentum aside). AdaGrad: :math:`\gamma_t / (\sqrt{G_t} + \epsilon)` with
+    :math:`\gamma_t = \gamma / (1 + (t-1)\,\text{lr\_decay})`. RMSprop: :math:`\gamma / (\sqrt{v_t} + \epsilon)`
+    (:math:`\sqrt{v_t - \bar g_t^2}` when centered; with momentum this scales the gradient that enters the
+    velocity). Adadelta: :math:`\gamma \sqrt{u_{t-1} + \epsilon} / \sqrt{v_t + \epsilon}`. Returns an array
+    shaped like ``traj.grad``, (steps, *batch, d). Needs a run with ``record_state=True`` and no ``schedule``
+    (a Trajectory does not record the schedule).
+    """
+    from adamlab.numpy import SGD, Adadelta, Adagrad, RMSprop
+
+    opt, grad = traj.optimizer, traj.grad
+
+    def hp(value: object) -> np.ndarray:  # (1, *batch, 1...) so that it broadcasts against (steps, *batch, d)
+        a = np.asarray(value, dtype=float)
+        return a.reshape((1,) + a.shape + (1,) * (grad.ndim - 1 - a.ndim))
+
+    def need(*names: str) -> list[np.ndarray]:
+        missing = [n for n in names if n not in traj.state]
+        if missing:
+            raise ValueError(f"effective_lr needs the optimizer state {missing}: run with record_state=True")
+        return [traj.state[n] for n in names]
+
+    lr = hp(opt.lr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if isinstance(opt, SGD):
+            out = lr * np.ones_like(grad)
+        elif isinstance(opt, Adagrad):
+            (G,) = need("G")
+            t = np.arange(1, traj.steps + 1).reshape((-1,) + (1,) * (grad.ndim - 1))
+            lr_t = lr / (1 + (t - 1) * hp(opt.lr_decay))
+            eps = hp(opt.eps)
+            out = lr_t / (np.sqrt(G[1:] + eps) if opt.eps_in_sqrt else np.sqrt(G[1:]) + eps)
+        elif isinstance(opt, RMSprop):
+            (v,) = need("v")
+            var = v[1:] - need("g_avg")[0][1:] ** 2 if opt.centered else v[1:]
+            eps = hp(opt.eps)
+            out = lr / (np.sqrt(var + eps) if opt.eps_in_sqrt else np.sqrt(var) + eps)
+        elif isinstance(opt, Adadelta):
+            v, u = need("v", "u")
+            eps = hp(opt.eps)
+            out = lr * np.sqrt(u[:-1] + eps) / np.sqrt(v[1:] + eps)
+        else:
+            raise ValueError(
+                f"effective_lr knows SGD, Adagrad, RMSprop and Adadelta; got {type(opt).__name__} "
+                "(Adam-type steps scale the moment m, not the gradient)"
+            )
+    return np.broadcast_to(out, grad.shape)
+
+
+def effective_lr_curve(
+    traj: Trajectory, ax: Axes | None = None, *, names: Sequence[str] | None = None, color: str | None = None
+) -> Axes:
+    """The effective learning rate of each coordinate against the step, on a log scale (one 2-D run)."""
+    ax = _axes(ax)
+    eta = effective_lr(traj)
+    if eta.ndim != 2:
+        raise ValueError(f"effective_lr_curve draws one run; got steps of shape {eta.shape[1:]}")
+    names = names or [f"$\\theta_{{{i + 1}}}$" for i in range(eta.shape[1])]
+    styles = ["-", "--", ":", "-."]
+    steps = np.arange(1, len(eta) + 1)
+    for i, name in enumerate(names):
+        ax.semilogy(steps, eta[:, i], styles[i % 4], lw=1.6, color=color, label=f"{label(traj)}: {name}")
+    ax.set(xlabel="step $t$", ylabel=r"effective learning rate $\eta_t$ (per coordinate)")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+# --- Part 2: moments, bias correction and hyperparameter grids (notebooks 05-10) ---
+
+__all__ += ["moments", "heatmap"]
+
+
+def moments(
+    t: np.ndarray,
+    samples: np.ndarray | None,
+    estimates: dict[str, np.ndarray],
+    truth: float | None = None,
+    ax: Axes | None = None,
+    *,
+    truth_label: str = "truth",
+    colors: Sequence[str] | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Noisy samples as faint dots, moving-average estimates as lines and the true value as a dashed line.
+
+    ``estimates`` maps a legend entry to an array shaped like ``t`` (e.g. ``{"$m_t$": m}``). Each artist
+    carries its legend entry as ``gid`` ("samples", "truth" for the other two), so an app can find and move it.
+    """
+    ax = _axes(ax)
+    if samples is not None:
+        ax.plot(t, samples, ".", ms=2.5, color="0.55", alpha=0.45, label="samples", gid="samples", zorder=1)
+    colors = list(colors) if colors is not None else ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    for i, (name, values) in enumerate(estimates.items()):
+        ax.plot(t, values, "-", lw=1.8, color=colors[i % len(colors)], label=name, gid=name, zorder=3)
+    if truth is not None:
+        ax.axhline(truth, ls="--", lw=1.4, color="k", label=truth_label, gid="truth", zorder=2)
+    ax.set(xlabel="step $t$", ylabel=ylabel or "", title=title or "")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize=9, framealpha=0.9)
+    return ax
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around log-spaced centres (geometric midpoints, extended by half a step at both ends)."""
+    c = np.log10(np.asarray(centres, dtype=float))
+    step = np.diff(c)
+    inner = c[:-1] + step / 2
+    return 10 ** np.concatenate([[c[0] - step[0] / 2], inner, [c[-1] + step[-1] / 2]])
+
+
+def heatmap(
+    values: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ax: Axes | None = None,
+    *,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    cbar_label: str = "",
+    mark: str | None = "row",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Axes:
+    """A grid of results over two log-spaced hyperparameters (rows ``ys``, columns ``xs``), lower is better.
+
+    The colour is log10 of ``values``; non-finite cells (diverged runs) are grey. The best cell is a gold star;
+    ``mark="row"`` adds a white dot at the best column of each row, ``"col"`` a white triangle at the best row of
+    each column, ``"both"`` both.
+    """
+    from matplotlib import colormaps
+
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(ys), len(xs)):
+        raise ValueError(f"values has shape {values.shape}; expected (len(ys), len(xs)) = ({len(ys)}, {len(xs)})")
+    finite = np.isfinite(values) & (values > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown = np.ma.masked_where(~finite, np.log10(np.where(finite, values, 1.0)))
+    cmap = colormaps["viridis_r"].copy()
+    cmap.set_bad("0.8")
+    mesh = ax.pcolormesh(_edges(xs), _edges(ys), shown, cmap=cmap, vmin=vmin, vmax=vmax, shading="flat")
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.figure.colorbar(mesh, ax=ax, label=cbar_label or r"$\log_{10}$ value")
+    if finite.any():
+        masked = np.where(finite, values, np.inf)
+        xs_, ys_ = np.asarray(xs), np.asarray(ys)
+        if mark in ("row", "both"):
+            rows = np.flatnonzero(finite.any(axis=1))
+            best = masked[rows].argmin(axis=1)
+            ax.plot(
+                xs_[best], ys_[rows], "o", color="w", markeredgecolor="k", ms=6, label="best column per row", zorder=4
+            )
+        if mark in ("col", "both"):
+            cols = np.flatnonzero(finite.any(axis=0))
+            best = masked[:, cols].argmin(axis=0)
+            ax.plot(
+                xs_[cols], ys_[best], "^", color="w", markeredgecolor="k", ms=6, label="best row per column", zorder=4
+            )
+        i, j = np.unravel_index(np.argmin(masked), masked.shape)
+        ax.plot(xs_[j], ys_[i], "*", color="gold", markeredgecolor="k", ms=17, label="best", zorder=5)
+    return ax

@@ -1038,12 +1038,15 @@ def weight_decay_app(
             ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
         app.lines.update(lines)
         f_l2, f_w = factors["l2"], factors["adamw"]
+        if s >= 1:
+            relation = f"(gradients {s:.3g}× larger than θ₁'s) decays about {s:.3g}× more slowly than θ₁"
+        else:
+            relation = f"(gradients {1 / s:.3g}× smaller than θ₁'s) decays about {1 / s:.3g}× faster than θ₁"
         return (
             f"Decay factor after {n} steps, θ<sub>T</sub> / θ<sub>T</sub>(no decay): Adam + L2: θ₁ {f_l2[0]:.3f}, "
             f"θ₂ {f_l2[1]:.3f};  AdamW: θ₁ {f_w[0]:.3f}, θ₂ {f_w[1]:.3f};  (1 − lr·λ)<sup>T</sup> = "
-            f"{decay[-1] / none[-1, 0]:.3f}.<br>Under L2 the decay term λθ is divided by √v̂ ≈ |g|, so a parameter "
-            f"with {s:.3g}× larger gradients decays about {s:.3g}× more slowly (while λθ ≪ |g|); "
-            "AdamW decays both alike."
+            f"{decay[-1] / none[-1, 0]:.3f}.<br>Under L2 the decay term λθ is divided by √v̂ ≈ |g|, so θ₂ "
+            f"{relation} (while λθ ≪ |g|); AdamW decays both alike."
         )
 
     app = _assemble("Weight decay under Adam: L2 against decoupled (AdamW)", controls, canvas, update)

@@ -125,11 +125,20 @@ def test_hints_name_the_mistake():
         check("adam", 42)
     text = out.getvalue()
     assert "m and v match, theta does not" in text
+    assert "the bias correction does not change with t" in text
     assert "eps is inside the square root" in text
     assert "the weight decay enters the gradient (L2)" in text
     assert "not attempted yet" in text
     assert "unknown exercise 'no_such_item'" in text
     assert "should be a function" in text
+
+
+def test_a_flipped_sign_is_named():
+    ns = _namespace(SOLUTIONS / "03_adam.ipynb", lambda s: _mutate(s, MUTATIONS["sign flipped"]))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        check("adam", ns["adam_step"])
+    assert "the update has the wrong sign" in out.getvalue()
 
 
 def test_delegating_answers_score_zero():

@@ -449,9 +449,7 @@ def _judge_step(item: Item, case: Case, out: dict[str, Any]) -> CaseResult:
         step = _first_bad_step(out[q], ref[q], case.rtol)
         right = [k for k in order if k != q and _close(out[k], ref[k], case.rtol)]
         lead = (
-            f"{_listing(right)} {'match' if len(right) > 1 else 'matches'}, {q} does not"
-            if right
-            else f"{q} is wrong"
+            f"{_listing(right)} {'match' if len(right) > 1 else 'matches'}, {q} does not" if right else f"{q} is wrong"
         )
         diagnosis = _diagnose(item, case, out, q)
         return CaseResult(case.label, False, f"{lead} (first at step {step + 1}): {diagnosis}", 0)
@@ -479,9 +477,9 @@ def _first_bad_step(a: np.ndarray, b: np.ndarray, rtol: float) -> int:
 
 # Known mistakes, each modelled as a variant of the reference. When the learner's numbers match one, the
 # hint names the mistake; otherwise it names the first wrong quantity.
-def _variants(item: Item, hp: dict[str, float]) -> list[tuple[str, an.Optimizer]]:
+def _variants(item: Item, hp: dict[str, float]) -> list[tuple[str, Any]]:
     opt = item.reference(**hp)
-    out = [("the update has the wrong sign: subtract the step to go downhill", replace(opt, maximize=True))]
+    out = [("the update has the wrong sign: subtract the step to go downhill", _Flipped(opt))]
     if "beta1" in hp:
         out.append(
             ("beta1 and beta2 are swapped", item.reference(**{**hp, "beta1": hp["beta2"], "beta2": hp["beta1"]}))
@@ -494,6 +492,12 @@ def _variants(item: Item, hp: dict[str, float]) -> list[tuple[str, an.Optimizer]
             )
         )
         out.append(("eps is inside the square root: torch adds it to sqrt(v_hat)", replace(opt, eps_in_sqrt=True)))
+        out.append(
+            (
+                "the bias correction does not change with t: divide by 1 - beta1**t and 1 - beta2**t, not 1 - beta",
+                _FirstStepCorrection(opt),
+            )
+        )
         if opt.weight_decay:
             out.append(
                 (
@@ -502,6 +506,28 @@ def _variants(item: Item, hp: dict[str, float]) -> list[tuple[str, an.Optimizer]
                 )
             )
     return out
+
+
+class _Flipped:
+    """The update added instead of subtracted: theta_t = theta_{t-1} + step."""
+
+    def __init__(self, opt: an.Optimizer) -> None:
+        self.opt = opt
+
+    def init(self, x: np.ndarray) -> Any:
+        return self.opt.init(x)
+
+    def step(self, x: np.ndarray, g: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        x_new, state = self.opt.step(x, g, state)
+        return 2 * x - x_new, state
+
+
+class _FirstStepCorrection(_Flipped):
+    """Bias correction frozen at t = 1 (1 - beta instead of 1 - beta**t): step from a state whose t is 0."""
+
+    def step(self, x: np.ndarray, g: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        x_new, new = self.opt.step(x, g, state._replace(t=0))
+        return x_new, new._replace(t=state.t + 1)
 
 
 class _Shifted:

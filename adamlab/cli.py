@@ -1,4 +1,4 @@
-"""The `adamlab` command: `adamlab race ...`, `adamlab bench ...`."""
+"""The `adamlab` command: `adamlab race ...`, `adamlab bench ...`, `adamlab doctor`, `adamlab lab ...`."""
 
 from __future__ import annotations
 
@@ -90,6 +90,29 @@ def assign(args: argparse.Namespace) -> int:
     return write_exercises(args.source, args.dest, check=args.check, force=args.force)
 
 
+def doctor(args: argparse.Namespace) -> int:
+    from adamlab.workshop import doctor_main
+
+    return doctor_main(as_json=args.json, kernel=not args.no_kernel)
+
+
+def workspace(args: argparse.Namespace) -> int:
+    from adamlab.workshop import workspace_main
+
+    return workspace_main(args.dir, dry_run=args.dry_run, verbose=args.verbose)
+
+
+def site(args: argparse.Namespace) -> int:
+    from adamlab.workshop import CourseNotFound, build_site
+
+    if args.jobs < 1 or args.timeout <= 0:
+        raise SystemExit("adamlab: error: --jobs must be at least 1 and --timeout positive")
+    try:
+        return build_site(args.out, jobs=args.jobs, timeout=args.timeout, execute=not args.no_execute, only=args.only)
+    except CourseNotFound as err:
+        raise SystemExit(f"adamlab: error: {err}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="adamlab", description="adamlab: the optimizers of deep learning, step by step."
@@ -152,6 +175,48 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     b.set_defaults(func=None)
+
+    d = sub.add_parser(
+        "doctor",
+        help="check that this machine is ready for the course (one line per check; exit 1 if something blocks it)",
+        description="Preflight check for a workshop machine: Python, package versions, the widgets extension, "
+        "matplotlib, torch and the GPU (informational), a kernel start, free disk. One line per check: OK, WARN or "
+        "FAIL with what to do. Exit status 1 when a check FAILs.",
+    )
+    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    d.add_argument("--no-kernel", action="store_true", help="skip starting a kernel (the slowest check, about 1 s)")
+    d.set_defaults(func=doctor)
+
+    w = sub.add_parser(
+        "workspace",
+        help="copy the course (notebooks/, exercises/) into your own folder; never overwrites a file",
+        description="Copy notebooks/ and exercises/ into DIR to work in. A file already in DIR is never "
+        "overwritten and nothing is deleted: run it again after an update to add what is new; it lists the files "
+        "it left alone and those with a newer version in the course.",
+    )
+    w.add_argument("dir", nargs="?", default="adamlab-workspace", help="the folder (default: adamlab-workspace)")
+    w.add_argument("--dry-run", action="store_true", help="say what would be copied; write nothing")
+    w.add_argument("--verbose", action="store_true", help="list every file copied")
+    w.set_defaults(func=workspace)
+
+    sub.add_parser(
+        "lab",
+        help="copy the course into DIR (as `workspace`) and open JupyterLab there (see `adamlab lab --help`)",
+        add_help=False,
+    ).set_defaults(func=None)
+
+    s = sub.add_parser(
+        "site",
+        help="run every notebook and write a static HTML site with a course map (for reading without a kernel)",
+        description="Execute every notebook in notebooks/ and exercises/ and render it to static HTML in OUT, with "
+        "figures embedded, links between notebooks pointing at their pages and an index.html with the course map.",
+    )
+    s.add_argument("--out", default="site", help="folder to write (default: site)")
+    s.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default: 2)")
+    s.add_argument("--timeout", type=float, default=300.0, help="seconds per cell (default: 300)")
+    s.add_argument("--no-execute", action="store_true", help="render the notebooks as they are, without running them")
+    s.add_argument("--only", nargs="*", default=[], metavar="PREFIX", help="only notebooks whose name starts so")
+    s.set_defaults(func=site)
     return parser
 
 
@@ -161,5 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from adamlab import bench
 
         return bench.main(argv[1:])
+    if argv[:1] == ["lab"]:  # DIR, then any arguments for jupyter lab, passed on as they are
+        from adamlab.workshop import lab_main
+
+        return lab_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)

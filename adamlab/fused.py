@@ -145,7 +145,7 @@ def fused_adam_(
     device, dtype = params[0].device, params[0].dtype
     if dtype not in _DTYPES:
         raise ValueError(f"the fused kernel handles float32, float16 and bfloat16 parameters, not {dtype}")
-    for group in (grads, exp_avgs, exp_avg_sqs, *([max_exp_avg_sqs] if amsgrad else [])):
+    for group in (params, grads, exp_avgs, exp_avg_sqs, *([max_exp_avg_sqs] if amsgrad else [])):
         if any(not t.is_contiguous() for t in group):
             raise ValueError("the fused kernel needs contiguous tensors")
     torch._foreach_add_(list(steps), 1.0)

@@ -19,8 +19,10 @@ Both paths are tested equal to each other and to torch.optim. Nothing in ``step`
 the host: ``step`` (and NAdam's ``mu_product``) live on the CPU, as in torch.optim, and the bias corrections
 are computed from them in Python.
 
-Not implemented, and refused with a ``ValueError`` naming the option: ``fused=True``, ``capturable=True``,
-``differentiable=True``; sparse gradients and complex parameters raise a ``RuntimeError``.
+``fused=True`` (Adam, AMSGrad and AdamW) runs :mod:`adamlab.fused`'s Triton kernel on CUDA devices: one pass
+over memory per step, with ``step`` kept on the device. Refused with a ``ValueError`` naming the option:
+``fused=True`` elsewhere (or without triton or a CUDA device), ``capturable=True``, ``differentiable=True``;
+sparse gradients and complex parameters raise a ``RuntimeError``.
 
 ``import adamlab`` does not import this module (torch is heavy): ``import adamlab.torch``.
 """
@@ -127,6 +129,7 @@ class _Optimizer(Optimizer):
     """
 
     _torch_call = ""  # how to ask torch.optim for what this class refuses, e.g. "torch.optim.Adam({})"
+    _fusable = False  # whether fused=True runs adamlab.fused's Triton kernel (Adam, AMSGrad, AdamW)
 
     def __init__(
         self,
@@ -135,10 +138,22 @@ class _Optimizer(Optimizer):
     ) -> None:
         for option in ("fused", "capturable", "differentiable"):
             self._refuse(option, defaults.get(option))
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise ValueError("`fused` and `foreach` cannot be `True` together.")
         super().__init__(params, defaults)
         self.register_load_state_dict_post_hook(_scalars_to_cpu)
+        if defaults.get("fused"):
+            from adamlab import fused
+
+            for group in self.param_groups:
+                for p in group["params"]:
+                    ok, why = fused.available(p.device)
+                    if not ok:
+                        raise ValueError(f"adamlab.torch.{type(self).__name__}(fused=True): {why}")
 
     def _refuse(self, option: str, value: Any) -> None:
+        if option == "fused" and self._fusable:
+            return
         if value:
             name = type(self).__name__
             raise ValueError(
@@ -194,7 +209,9 @@ class _Optimizer(Optimizer):
             if not params:
                 continue
             states = [self._state_of(p, group) for p in params]
-            if group["foreach"] is False:
+            if group.get("fused"):
+                self._update_fused(group, params, grads, states)
+            elif group["foreach"] is False:
                 for p, grad, state in zip(params, grads, states, strict=True):
                     self._update_one(group, p, grad, state)
             else:
@@ -742,9 +759,7 @@ class Adam(_Optimizer):
         for i, beta in enumerate(betas):
             if isinstance(beta, Tensor):
                 if not capturable and foreach:
-                    raise ValueError(
-                        f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True"
-                    )
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
                 if beta.numel() != 1:
                     raise ValueError(f"Tensor betas[{i}] must be 1-element")
         betas = tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)
@@ -763,8 +778,12 @@ class Adam(_Optimizer):
         }
         super().__init__(params, defaults)
 
+    _fusable = True
+
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
-        state["step"] = self._new_step()
+        # the fused kernel reads t on the device (float32, as torch.optim's fused path keeps it)
+        fused_step = torch.zeros((), dtype=torch.float32, device=p.device) if group.get("fused") else None
+        state["step"] = self._new_step() if fused_step is None else fused_step
         state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         if group["amsgrad"]:
@@ -824,6 +843,37 @@ class Adam(_Optimizer):
             denom = torch._foreach_sqrt(vs)
             torch._foreach_add_(denom, _pick(eps_c, idx))
             torch._foreach_addcdiv_(ps, ms, denom, _pick(step_size, idx))
+
+    def _update_fused(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]]
+    ) -> None:
+        """One Triton launch per (device, dtype): each value read and written once (see adamlab.fused)."""
+        from adamlab.fused import fused_adam_
+
+        buckets: dict[tuple[torch.device, torch.dtype], list[tuple[Tensor, Tensor, dict[str, Any]]]] = {}
+        for p, g, state in zip(params, grads, states, strict=True):
+            # after load_state_dict, step sits on the CPU; the kernel wants it on the device, as float32
+            state["step"] = state["step"].to(device=p.device, dtype=torch.float32)
+            buckets.setdefault((p.device, p.dtype), []).append((p, g, state))
+        beta1, beta2 = (_hyper(b) for b in group["betas"])
+        for bucket in buckets.values():
+            ps, gs, ss = ([item[i] for item in bucket] for i in range(3))
+            fused_adam_(
+                ps,
+                gs,
+                [s["exp_avg"] for s in ss],
+                [s["exp_avg_sq"] for s in ss],
+                [s["max_exp_avg_sq"] for s in ss] if group["amsgrad"] else [],
+                [s["step"] for s in ss],
+                lr=_hyper(group["lr"]),
+                beta1=beta1,
+                beta2=beta2,
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                amsgrad=group["amsgrad"],
+                decoupled=group["decoupled_weight_decay"],
+                maximize=group["maximize"],
+            )
 
 
 class AMSGrad(Adam):

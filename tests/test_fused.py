@@ -145,3 +145,62 @@ def test_refuses_what_it_cannot_do():
             decoupled=False,
             maximize=False,
         )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# adamlab.torch's fused=True runs the kernel.
+
+
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [
+        ("Adam", {}),
+        ("Adam", {"weight_decay": 0.1, "maximize": True}),
+        ("AdamW", {}),
+        ("AMSGrad", {"weight_decay": 0.1}),
+    ],
+)
+def test_adamlab_torch_fused_equals_torch_optim(name, kw):
+    import adamlab.torch as at
+
+    reference = torch.optim.Adam if name == "AMSGrad" else getattr(torch.optim, name)
+    if name == "AMSGrad":
+        kw = {**kw, "amsgrad": True}
+    gen = torch.Generator().manual_seed(2)
+    init = [torch.randn(s, generator=gen) for s in SHAPES]
+    ours = [p.clone().requires_grad_() for p in init]
+    theirs = [p.clone().requires_grad_() for p in init]
+    opt = getattr(at, name)([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.003}], lr=0.01, fused=True, **kw)
+    ref = reference([{"params": theirs[:2]}, {"params": theirs[2:], "lr": 0.003}], lr=0.01, foreach=False, **kw)
+    for _ in range(15):
+        for a, b in zip(ours, theirs, strict=True):
+            a.grad = b.grad = torch.randn(a.shape, generator=gen)
+        opt.step()
+        ref.step()
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    state = opt.state[ours[0]]
+    assert state["step"].dtype == torch.float32 and float(state["step"]) == 15
+    # the checkpoint loads into torch.optim, which continues the same way
+    ref2 = reference([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.003}], lr=0.01, foreach=False, **kw)
+    ref2.load_state_dict(opt.state_dict())
+    ref2.step()
+    ref.step()
+    torch.testing.assert_close(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
+
+
+def test_adamlab_torch_fused_refusals(monkeypatch):
+    import adamlab.fused
+    import adamlab.torch as at
+
+    p = [torch.zeros(3, requires_grad=True)]
+    with pytest.raises(ValueError, match="`fused` and `foreach` cannot be `True` together"):
+        at.Adam(p, fused=True, foreach=True)
+    with pytest.raises(ValueError, match="does not implement fused=True"):
+        at.SGD(p, fused=True)
+    monkeypatch.setattr(adamlab.fused, "interpreting", lambda: False)
+    with pytest.raises(ValueError, match=r"Adam\(fused=True\): adamlab's fused kernel runs on CUDA devices"):
+        at.Adam(p, fused=True)
+    monkeypatch.setattr(adamlab.fused, "triton", None)
+    with pytest.raises(ValueError, match="needs triton"):
+        at.AdamW(p, fused=True)

@@ -310,3 +310,76 @@ def heatmap(
         i, j = np.unravel_index(np.argmin(masked), masked.shape)
         ax.plot(xs_[j], ys_[i], "*", color="gold", markeredgecolor="k", ms=17, label="best", zorder=5)
     return ax
+
+
+# --- Part 3: tuning and practice (notebooks 11-15) ---
+
+__all__ += ["sensitivity", "lr_range"]
+
+
+def sensitivity(
+    xs: np.ndarray,
+    values: np.ndarray,
+    ax: Axes | None = None,
+    *,
+    label: str | None = None,
+    color: str | None = None,
+    ls: str = "-",
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    mark_best: bool = True,
+    logx: bool = True,
+) -> Axes:
+    """A sensitivity curve: a result (lower is better) against one hyperparameter, on log axes.
+
+    Non-finite values (diverged runs) are drawn as crosses along the top edge of the axes, so a setting that
+    blew up stays visible; ``mark_best`` puts a star on the lowest finite value.
+    """
+    ax = _axes(ax)
+    xs, values = np.asarray(xs, dtype=float), np.asarray(values, dtype=float)
+    if xs.shape != values.shape or xs.ndim != 1:
+        raise ValueError(f"xs and values must be 1-D of the same length; got {xs.shape} and {values.shape}")
+    finite = np.isfinite(values)
+    (line,) = ax.plot(xs, np.where(finite, values, np.nan), ls, marker="o", ms=3.5, lw=1.6, color=color, label=label)
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    if (~finite).any():
+        ax.plot(
+            xs[~finite],
+            np.ones(int((~finite).sum())),
+            "x",
+            color=line.get_color(),
+            ms=8,
+            mew=2,
+            transform=ax.get_xaxis_transform(),  # x in data units, y in axes units: the top edge
+            clip_on=False,
+            label=f"{label}: diverged" if label else "diverged",
+        )
+    if mark_best and finite.any():
+        i = int(np.nanargmin(np.where(finite, values, np.nan)))
+        ax.plot(xs[i], values[i], "*", color="gold", markeredgecolor="k", ms=14, zorder=5)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def lr_range(lrs: np.ndarray, losses: np.ndarray, ax: Axes | None = None, *, suggestion: float | None = None) -> Axes:
+    """Smith's learning-rate range test: the loss of one run whose lr grows each step, against that lr.
+
+    The loss first falls faster as the lr grows, bottoms out, then blows up. ``suggestion`` (an lr) is drawn
+    as a vertical line; the lowest loss is a star.
+    """
+    ax = _axes(ax)
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    finite = np.isfinite(losses)
+    ax.loglog(lrs[finite], losses[finite], lw=1.6, color="tab:blue", label="loss during the range test")
+    if finite.any():
+        i = int(np.flatnonzero(finite)[np.argmin(losses[finite])])
+        ax.plot(lrs[i], losses[i], "*", color="gold", markeredgecolor="k", ms=14, zorder=5, label="lowest loss")
+    if suggestion is not None:
+        ax.axvline(suggestion, color="crimson", ls="--", lw=1.4, label=f"suggested lr = {suggestion:.3g}")
+    ax.set(xlabel="learning rate (grows every step)", ylabel="loss", title="learning-rate range test")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax

@@ -575,7 +575,8 @@ def reddi(C: float = 3.0) -> Problem:
     return _online_problem(
         name="reddi",
         title=f"Reddi et al.'s counterexample to Adam (C = {C:g})",
-        formula=rf"f_t(x) = {C:g}\,x\ \mathrm{{if}}\ t\ \mathrm{{mod}}\ 3 = 1,\ \mathrm{{else}}\ -x,\quad x \in [-1, 1]",
+        formula=rf"f_t(x) = {C:g}\,x\ \mathrm{{if}}\ t\ \mathrm{{mod}}\ 3 = 1,\ \mathrm{{else}}\ -x,"
+        r"\quad x \in [-1, 1]",
         big=float(C),
         small=1.0,
         period=3,

@@ -73,6 +73,26 @@ class Trajectory:
         """Suboptimality f(x_t) - f(x*), the quantity loss curves plot on a log scale."""
         return self.loss - self.problem.f_min
 
+    def head(self, steps: int) -> Trajectory:
+        """The first ``steps`` steps of this run: what ``run`` returns when asked for that many steps.
+
+        Runs are deterministic (seeded), so a shorter run is the start of a longer one; the widgets use this
+        to show fewer steps without running the optimizer again.
+        """
+        if int(steps) != steps or not 0 <= steps <= self.steps:
+            raise ValueError(f"steps must be an integer from 0 to {self.steps}, got {steps!r}")
+        steps = int(steps)
+        if steps == self.steps:
+            return self
+        return dataclasses.replace(
+            self,
+            x=self.x[: steps + 1],
+            loss=self.loss[: steps + 1],
+            grad=self.grad[:steps],
+            state={k: v[: steps + 1] for k, v in self.state.items()},
+            diverged_at=np.where(self.diverged_at > steps, -1, self.diverged_at),
+        )
+
 
 def run(
     optimizer: Optimizer,

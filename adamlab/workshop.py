@@ -65,11 +65,12 @@ COURSE: list[tuple[str, str, str, str]] = [
     ("08_amsgrad", "AMSGrad", "Reddi et al.'s counterexample reproduced; the running maximum", ""),
     ("09_nadam", "Nadam", "Nesterov inside Adam; torch's and Keras' momentum schedules", ""),
     ("10_weight_decay", "Weight decay: L2 against AdamW", "why L2 is not weight decay for Adam; decoupled decay", ""),
-    ("11", "Tuning Adam", "learning rate, betas and schedules in practice", "planned"),
-    ("12", "Epsilon and half precision", "what eps does, and float16/bfloat16", "planned"),
-    ("13", "Training a real network", "the optimizers on a real model with torch", "planned"),
-    ("14", "Keras", "Keras' optimizers against torch.optim", "planned"),
-    ("15", "Choosing an optimizer", "what to use when", "planned"),
+    ("11_tuning", "Tuning Adam", "a tuning order with evidence; the range test; learning-rate schedules", ""),
+    ("12_epsilon_half_precision", "Epsilon and half precision", "what eps protects; float16, bfloat16", ""),
+    ("13_real_network", "Training a real network", "a PyTorch loop with early stopping; eight optimizers compared", ""),
+    ("14_keras", "The same model in Keras", "Keras 3 on PyTorch: its names, defaults and eps against torch's", ""),
+    ("15_choosing", "Choosing an optimizer", "a fair race on every problem; the claims about Adam tested", ""),
+    ("16_memory_bound", "Why Adam is memory-bound", "bytes per parameter, the roofline, loop vs foreach vs fused", ""),
 ]
 
 

@@ -18,7 +18,7 @@ WHEELHOUSE_DIR ?= wheelhouse
 PIP_FROM := $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE))
 TEST_PATHS := tests $(wildcard notebooks solutions exercises)
 
-.PHONY: lab test env clean lint site wheelhouse
+.PHONY: lab test env clean lint site wheelhouse chromium
 
 env: $(VENV)/.installed
 
@@ -41,7 +41,17 @@ $(VENV)/.installed-gpu: $(VENV)/.installed
 
 # pytest over the library's tests and, under nbval, every notebook (cells of one notebook stay on one worker).
 # Exit code 5 (nothing collected, e.g. a -k selection that matches nothing) is reported, not failed.
-test: env $(VENV)/.installed-gpu
+# The browser test (tests/test_browser.py) drives Debian's Chromium, /usr/bin/chromium: installed here when it is
+# missing and we are root with apt-get; otherwise (or offline) the test is skipped, saying why. Playwright never
+# downloads a browser.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for tests/test_browser.py"; \
+		( apt-get install -y -qq chromium || ( apt-get update -qq && apt-get install -y -qq chromium ) ) \
+			>/dev/null 2>&1 || echo "chromium could not be installed: tests/test_browser.py will be skipped"; \
+	fi
+
+test: env $(VENV)/.installed-gpu chromium
 	@rc=0; MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --nbval-lax --nbval-current-env \
 		$(TEST_PATHS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit code 5)"; exit 0; fi; exit $$rc

@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser(
         "bench",
-        help="benchmarks: adamlab.torch step time against torch.optim (see `adamlab bench --help`)",
+        help="benchmarks: adamlab.torch step time against torch.optim (see `adamlab bench --help`); "
+        "`adamlab bench --widgets`: the widget apps' update time per control",
         add_help=False,
     )
     b.set_defaults(func=None)
@@ -222,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"] and "--widgets" in argv:  # the widget apps' update times: adamlab.widget_bench
+        from adamlab import widget_bench
+
+        return widget_bench.main(argv[1:])
     if argv[:1] == ["bench"]:
         from adamlab import bench
 

@@ -139,9 +139,8 @@ def run(
                 x = problem.project(x)
             loss = problem.f(x)
             bad = ~np.isfinite(loss) | np.any(~(np.abs(x) <= limit), axis=-1)
-            newly = bad & (diverged_at < 0)
-            diverged_at = np.where(newly, t, diverged_at)
-            if np.any(bad):
+            if np.any(bad):  # (checked first: most steps of most runs are fine, and this loop is the hot path)
+                diverged_at = np.where(bad & (diverged_at < 0), t, diverged_at)
                 x = np.where(bad[..., None], np.nan, x)
                 loss = np.where(bad, np.nan, loss)
             xs[t], losses[t], grads[t - 1] = x, loss, g

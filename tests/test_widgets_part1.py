@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
 
 import matplotlib
 
@@ -18,29 +17,11 @@ matplotlib.use("Agg")
 import ipywidgets as w
 import numpy as np
 import pytest
+from _widget_helpers import sweep
 
 import adamlab.numpy as an
 from adamlab import plots, problems, widgets
 from adamlab.run import run
-
-
-def _values(control: w.Widget) -> list:
-    """Values that reach both ends of a control and a point in between, ending back at its default."""
-    default = control.value
-    if isinstance(control, w.FloatLogSlider):
-        lo, hi = control.base**control.min, control.base**control.max
-        values = [lo, hi, float(np.sqrt(lo * hi))]
-    elif isinstance(control, w.IntSlider | w.FloatSlider):
-        mid = control.min + round((control.max - control.min) / 2 / control.step) * control.step
-        values = [control.min, control.max, mid]
-    elif isinstance(control, w.SelectionSlider | w.Dropdown):
-        options = list(control.options)
-        values = [options[0], options[-1], options[len(options) // 2]]
-    elif isinstance(control, w.Checkbox):
-        values = [not default]
-    else:
-        raise TypeError(f"no test values for {type(control).__name__}")
-    return values + [default]
 
 
 def _assert_line(line, x, y, rtol: float = 0.0) -> None:
@@ -70,26 +51,6 @@ def _assert_readout(app, traj) -> None:
         assert "diverged" not in text
 
 
-def _sweep(app, check) -> None:
-    """Set every control to each of its test values; after each change run `check(app)`."""
-    check(app)
-    for name, control in app.controls.items():
-        for value in _values(control):
-            if value == control.value:
-                continue
-            before = app.image.value
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                control.value = value
-            assert control.value == pytest.approx(value) if isinstance(value, float) else control.value == value
-            assert app.image.value != before, f"{name}={value!r} did not change the picture"
-            assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-            check(app)
-
-
-# --------------------------------------------------------------------------------------------------------------
-
-
 def _check_lr(app) -> None:
     c = {k: v.value for k, v in app.controls.items()}
     problem = problems.get("quadratic", kappa=float(c["kappa"]))
@@ -103,7 +64,7 @@ def _check_lr(app) -> None:
 
 
 def test_lr_app_every_control():
-    _sweep(widgets.lr_app(), _check_lr)
+    sweep(widgets.lr_app(), _check_lr)
 
 
 def test_lr_app_defaults_zig_zag_and_large_lr_diverges():
@@ -133,7 +94,7 @@ def _check_momentum(app) -> None:
 
 
 def test_momentum_app_every_control():
-    _sweep(widgets.momentum_app(), _check_momentum)
+    sweep(widgets.momentum_app(), _check_momentum)
 
 
 def test_momentum_app_nesterov_without_momentum_is_explained_not_raised():
@@ -166,7 +127,7 @@ def _check_adagrad(app) -> None:
 
 
 def test_adagrad_app_every_control():
-    _sweep(widgets.adagrad_app(), _check_adagrad)
+    sweep(widgets.adagrad_app(), _check_adagrad)
 
 
 def test_adagrad_app_default_beats_sgd_and_favours_the_rare_feature():
@@ -201,7 +162,7 @@ def _check_rmsprop(app) -> None:
 
 
 def test_rmsprop_app_every_control():
-    _sweep(widgets.rmsprop_app(steps=300), _check_rmsprop)
+    sweep(widgets.rmsprop_app(steps=300), _check_rmsprop)
 
 
 def test_rmsprop_app_default_keeps_moving_where_adagrad_stalls():

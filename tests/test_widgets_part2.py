@@ -16,48 +16,13 @@ matplotlib.use("Agg")
 import ipywidgets as w
 import numpy as np
 import pytest
+from _widget_helpers import sweep
 
 import adamlab.numpy as an
 from adamlab import problems, widgets
 from adamlab.run import run
 
 NOISE = np.random.default_rng(0).standard_normal(2000)  # the apps draw their noise once, from seed 0
-
-
-def _values(control: w.Widget) -> list:
-    """Values that reach both ends of a control and a point in between, ending back at its default."""
-    default = control.value
-    if isinstance(control, w.FloatLogSlider):
-        lo, hi = control.base**control.min, control.base**control.max
-        values = [lo, hi, float(np.sqrt(lo * hi))]
-    elif isinstance(control, w.IntSlider | w.FloatSlider):
-        mid = control.min + round((control.max - control.min) / 2 / control.step) * control.step
-        values = [control.min, control.max, mid]
-    elif isinstance(control, w.SelectionSlider | w.Dropdown):
-        options = list(control.options)
-        values = [options[0], options[-1], options[len(options) // 2]]
-    elif isinstance(control, w.Checkbox):
-        values = [not default]
-    else:
-        raise TypeError(f"no test values for {type(control).__name__}")
-    return values + [default]
-
-
-def _sweep(app, check) -> None:
-    """Set every control to each of its test values; after each change run `check(app)`."""
-    check(app)
-    for name, control in app.controls.items():
-        for value in _values(control):
-            if value == control.value:
-                continue
-            before = app.image.value
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                control.value = value
-            assert control.value == pytest.approx(value) if isinstance(value, float) else control.value == value
-            assert app.image.value != before, f"{name}={value!r} did not change the picture"
-            assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-            check(app)
 
 
 def _controls(app) -> dict:
@@ -98,7 +63,7 @@ def _check_moments(app) -> None:
 
 
 def test_moments_app_every_control():
-    _sweep(widgets.moments_app(), _check_moments)
+    sweep(widgets.moments_app(), _check_moments)
 
 
 def test_moments_app_defaults_track_the_true_moments():
@@ -134,7 +99,7 @@ def _check_bias(app) -> None:
 
 
 def test_bias_correction_app_every_control():
-    _sweep(widgets.bias_correction_app(), _check_bias)
+    sweep(widgets.bias_correction_app(), _check_bias)
 
 
 def test_bias_correction_app_beta2_near_one_means_huge_uncorrected_steps():
@@ -171,7 +136,7 @@ def _check_adam(app) -> None:
 
 
 def test_adam_app_every_control():
-    _sweep(widgets.adam_app(steps=200), _check_adam)
+    sweep(widgets.adam_app(steps=200), _check_adam)
 
 
 def test_adam_app_steps_stay_near_lr_and_a_run_that_leaves_the_picture_ends_in_a_cross():
@@ -213,7 +178,7 @@ def _check_nadam(app) -> None:
 
 
 def test_nadam_app_every_control():
-    _sweep(widgets.nadam_app(steps=200), _check_nadam)
+    sweep(widgets.nadam_app(steps=200), _check_nadam)
 
 
 def test_nadam_app_torch_schedule_warms_up_slowly():
@@ -248,7 +213,7 @@ def _check_weight_decay(app) -> None:
 
 
 def test_weight_decay_app_every_control():
-    _sweep(widgets.weight_decay_app(), _check_weight_decay)
+    sweep(widgets.weight_decay_app(), _check_weight_decay)
 
 
 def test_weight_decay_app_defaults_large_gradients_barely_decay_under_l2():

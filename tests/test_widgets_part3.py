@@ -13,50 +13,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import ipywidgets as w
 import numpy as np
 import pytest
+from _widget_helpers import sweep
 
 from adamlab import problems, widgets
 
-
-def _values(control: w.Widget) -> list:
-    """Values that reach both ends of a control and a point in between, ending back at its default."""
-    default = control.value
-    if isinstance(control, w.FloatLogSlider):
-        lo, hi = control.base**control.min, control.base**control.max
-        values = [lo, hi, float(np.sqrt(lo * hi))]
-    elif isinstance(control, w.IntSlider | w.FloatSlider):
-        mid = control.min + round((control.max - control.min) / 2 / control.step) * control.step
-        values = [control.min, control.max, mid]
-    elif isinstance(control, w.SelectionSlider | w.Dropdown):
-        options = list(control.options)
-        values = [options[0], options[-1], options[len(options) // 2]] + options[1:-1]
-    elif isinstance(control, w.Checkbox):
-        values = [not default]
-    else:
-        raise TypeError(f"no test values for {type(control).__name__}")
-    return values + [default]
-
-
-def _sweep(app, check) -> None:
-    """Set every control to each of its test values; after each change run `check(app)`."""
-    check(app)
-    for name, control in app.controls.items():
-        for value in _values(control):
-            if value == control.value:
-                continue
-            before = app.image.value
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                control.value = value
-            assert control.value == pytest.approx(value) if isinstance(value, float) else control.value == value
-            assert app.image.value != before, f"{name}={value!r} did not change the picture"
-            assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-            check(app)
-
-
-# The data, split as the app (and notebooks 10 and 11) split it: seed 0, 341 training, 228 validation examples.
 X, Y = problems.breast_cancer_data()
 PERM = np.random.default_rng(0).permutation(len(Y))
 TRAIN, VAL = PERM[:341], PERM[341:]
@@ -129,7 +91,7 @@ def _check_tuning(app) -> None:
 
 
 def test_tuning_app_every_control():
-    _sweep(widgets.tuning_app(), _check_tuning)
+    sweep(widgets.tuning_app(), _check_tuning)
 
 
 def test_tuning_app_defaults_then_the_learning_rate():

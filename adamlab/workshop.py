@@ -291,11 +291,21 @@ def _opens_something(jupyter_args: Sequence[str]) -> bool:
     return any(not a.startswith("-") and a.endswith(".ipynb") for a in jupyter_args)
 
 
-def lab_command(directory: str | os.PathLike, jupyter_args: Sequence[str] = ()) -> tuple[list[str], Path]:
-    """The command line that starts JupyterLab in ``directory`` (its root folder), and the folder to run it in."""
+def lab_command(
+    directory: str | os.PathLike, jupyter_args: Sequence[str] = (), *, as_root: bool | None = None
+) -> tuple[list[str], Path]:
+    """The command line that starts JupyterLab in ``directory`` (its root folder), and the folder to run it in.
+
+    As root (a container, a fresh cloud machine) JupyterLab refuses to start unless told it may: the flag is
+    added then, so `make lab` works there too.
+    """
     directory = Path(directory).expanduser().absolute()
+    if as_root is None:
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     # root_dir explicitly: given only a notebook, Jupyter would serve the notebook's folder and hide exercises/
     argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={directory}"]
+    if as_root and not any("allow_root" in a or a == "--allow-root" for a in jupyter_args):
+        argv.append("--ServerApp.allow_root=True")
     if (directory / FIRST_NOTEBOOK).is_file() and not _opens_something(jupyter_args):
         argv.append(FIRST_NOTEBOOK)
     return argv + list(jupyter_args), directory

@@ -226,7 +226,7 @@ def test_lab_command_opens_the_first_notebook_in_the_workspace(tmp_path):
     ws = tmp_path / "ws"
     (ws / "notebooks").mkdir(parents=True)
     (ws / "notebooks" / "00_welcome.ipynb").write_text("{}")
-    argv, cwd = workshop.lab_command(ws, ["--no-browser", "--port=8899"])
+    argv, cwd = workshop.lab_command(ws, ["--no-browser", "--port=8899"], as_root=False)
     assert argv[1:] == [
         "-m",
         "jupyterlab",
@@ -236,8 +236,13 @@ def test_lab_command_opens_the_first_notebook_in_the_workspace(tmp_path):
         "--port=8899",
     ]
     assert cwd == ws
-    argv, _ = workshop.lab_command(ws, ["exercises/03_adam.ipynb"])
+    argv, _ = workshop.lab_command(ws, ["exercises/03_adam.ipynb"], as_root=False)
     assert argv[4:] == ["exercises/03_adam.ipynb"]
+    # as root, JupyterLab needs to be told it may run
+    argv, _ = workshop.lab_command(ws, [], as_root=True)
+    assert argv[4] == "--ServerApp.allow_root=True"
+    argv, _ = workshop.lab_command(ws, ["--allow-root"], as_root=True)
+    assert "--ServerApp.allow_root=True" not in argv
 
 
 def test_lab_makes_the_workspace_then_runs_jupyter_with_the_arguments(tmp_path, monkeypatch, capsys):
@@ -246,7 +251,8 @@ def test_lab_makes_the_workspace_then_runs_jupyter_with_the_arguments(tmp_path, 
     ws = tmp_path / "my-work"
     assert main(["lab", str(ws), "--no-browser", "--port", "8899"]) == 0
     ((argv, cwd),) = ran
-    assert argv[4:] == ["notebooks/00_welcome.ipynb", "--no-browser", "--port", "8899"]
+    args = [a for a in argv[4:] if a != "--ServerApp.allow_root=True"]  # added when the tests run as root
+    assert args == ["notebooks/00_welcome.ipynb", "--no-browser", "--port", "8899"]
     assert cwd == ws and (ws / "notebooks" / "00_welcome.ipynb").is_file()
     assert "starting JupyterLab" in capsys.readouterr().out
     assert main(["lab", "--help"]) == 0 and "DIR, if given, comes first" in capsys.readouterr().out

@@ -505,11 +505,13 @@ def _variants(item: Item, hp: dict[str, float]) -> list[tuple[str, Any]]:
                     replace(opt, decoupled_weight_decay=False),
                 )
             )
+    if isinstance(opt, an.Adam | an.NAdam):
+        out.append(("the bias correction uses t + 1: increment t once per step, then use 1 - beta**t", _Shifted(opt)))
     return out
 
 
-class _Flipped:
-    """The update added instead of subtracted: theta_t = theta_{t-1} + step."""
+class _Mistake:
+    """A known mistake, modelled as a wrapper around the reference optimizer (by default: no mistake)."""
 
     def __init__(self, opt: an.Optimizer) -> None:
         self.opt = opt
@@ -518,11 +520,18 @@ class _Flipped:
         return self.opt.init(x)
 
     def step(self, x: np.ndarray, g: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        return self.opt.step(x, g, state)
+
+
+class _Flipped(_Mistake):
+    """The update added instead of subtracted: theta_t = theta_{t-1} + step."""
+
+    def step(self, x: np.ndarray, g: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
         x_new, state = self.opt.step(x, g, state)
         return 2 * x - x_new, state
 
 
-class _FirstStepCorrection(_Flipped):
+class _FirstStepCorrection(_Mistake):
     """Bias correction frozen at t = 1 (1 - beta instead of 1 - beta**t): step from a state whose t is 0."""
 
     def step(self, x: np.ndarray, g: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
@@ -530,17 +539,11 @@ class _FirstStepCorrection(_Flipped):
         return x_new, new._replace(t=state.t + 1)
 
 
-class _Shifted:
-    """An optimizer whose step counter starts at 1 instead of 0: the off-by-one mistake."""
-
-    def __init__(self, opt: an.Optimizer) -> None:
-        self.opt = opt
+class _Shifted(_Mistake):
+    """The step counter one ahead (t starting at 1, or incremented twice): the off-by-one mistake."""
 
     def init(self, x: np.ndarray) -> Any:
         return self.opt.init(x)._replace(t=1)
-
-    def step(self, x: np.ndarray, g: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        return self.opt.step(x, g, state)
 
 
 def _diagnose(item: Item, case: Case, out: dict[str, Any], q: str) -> str:
@@ -549,12 +552,6 @@ def _diagnose(item: Item, case: Case, out: dict[str, Any], q: str) -> str:
         variant = reference_run(item, case, variant_opt)
         if all(_close(out[k], variant[k], case.rtol) for k in order):
             return hint
-    # t off by one in the bias correction (t starting at 1, or incremented twice)
-    if q == "theta" and isinstance(item.reference(**case.hp), an.Adam | an.NAdam):
-        opt = item.reference(**case.hp)
-        shifted = reference_run(item, case, _Shifted(opt))
-        if _close(out["theta"], shifted["theta"], case.rtol):
-            return "the bias correction uses t + 1: increment t once per step, then use 1 - beta**t"
     generic = {
         "m": "m is the moving average beta1 * m + (1 - beta1) * g",
         "v": "v averages the squared gradient: beta2 * v + (1 - beta2) * g**2 (RMSprop/Adadelta: with alpha/rho)",

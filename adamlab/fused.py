@@ -14,6 +14,7 @@ check it on machines without a GPU.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 
@@ -119,6 +120,19 @@ def _addresses(tensors: Sequence[torch.Tensor], device: torch.device) -> torch.T
     return table
 
 
+@functools.lru_cache(maxsize=64)
+def _block_tables(numels: tuple[int, ...], device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Which tensor each block of BLOCK elements belongs to, where it starts, and the tensors' sizes.
+
+    They depend only on the sizes, so a training loop builds and copies them to the device once.
+    """
+    counts = [(n + BLOCK - 1) // BLOCK for n in numels]
+    block_tensor = torch.repeat_interleave(torch.arange(len(numels), dtype=torch.int32), torch.tensor(counts))
+    block_start = torch.cat([torch.arange(c, dtype=torch.int64) * BLOCK for c in counts])
+    sizes = torch.tensor(numels, dtype=torch.int64)
+    return tuple(t.to(device) for t in (block_tensor, block_start, sizes))  # type: ignore[return-value]
+
+
 def fused_adam_(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -149,20 +163,14 @@ def fused_adam_(
         if any(not t.is_contiguous() for t in group):
             raise ValueError("the fused kernel needs contiguous tensors")
     torch._foreach_add_(list(steps), 1.0)
-    numels = [p.numel() for p in params]
-    counts = [(n + BLOCK - 1) // BLOCK for n in numels]
-    block_tensor = torch.repeat_interleave(torch.arange(len(params), dtype=torch.int32), torch.tensor(counts))
-    block_start = torch.cat([torch.arange(c, dtype=torch.int64) * BLOCK for c in counts])
-    if device.type == "cuda":
-        block_tensor = block_tensor.to(device, non_blocking=True)
-        block_start = block_start.to(device, non_blocking=True)
+    block_tensor, block_start, numels = _block_tables(tuple(p.numel() for p in params), device)
     tables = [_addresses(ts, device) for ts in (params, grads, exp_avgs, exp_avg_sqs)]
     tables.append(_addresses(max_exp_avg_sqs if amsgrad else exp_avg_sqs, device))
     tables.append(_addresses(steps, device))
     _adam_kernel[(len(block_start),)](
         block_tensor,
         block_start,
-        torch.tensor(numels, dtype=torch.int64, device="cpu").to(device, non_blocking=True),
+        numels,
         *tables,
         float(lr),
         float(beta1),
